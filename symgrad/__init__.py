@@ -13,6 +13,9 @@ Everything public is re-exported here; the modules behind it are private.
 """
 
 from ._autograd import autograd_function as autograd_function
+from ._check import CheckReport as CheckReport
+from ._check import CheckRow as CheckRow
+from ._check import check as check
 from ._errors import ParseError as ParseError
 from ._errors import ShapeError as ShapeError
 from ._errors import SpecError as SpecError
@@ -26,6 +29,8 @@ from ._parse import parse as parse
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckReport",
+    "CheckRow",
     "Function",
     "ParseError",
     "ShapeError",
@@ -35,6 +40,7 @@ __all__ = [
     "VariableError",
     "__version__",
     "autograd_function",
+    "check",
     "function",
     "parse",
 ]

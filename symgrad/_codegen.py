@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import sympy
+from sympy.core.function import Application
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
@@ -58,6 +59,13 @@ class TorchPrinter(StrPrinter):
     def __init__(self, names: dict[sympy.Symbol, str]):
         super().__init__({"order": "none"})
         self.names = names
+
+    def _print(self, expr, **kwargs):
+        # Table functions first: StrPrinter has its own methods for some of them (Max via
+        # LatticeOp, Abs, Heaviside) that would print sympy names, not torch calls.
+        if isinstance(expr, Application):
+            return self._print_Function(expr)
+        return super()._print(expr, **kwargs)
 
     # -- atoms ---------------------------------------------------------------------------
     def _print_Symbol(self, expr):
@@ -151,6 +159,8 @@ class TorchPrinter(StrPrinter):
 
     # -- functions -----------------------------------------------------------------------
     def _print_Function(self, expr):
+        if isinstance(expr, sympy.Piecewise):
+            return self._print_Piecewise(expr)
         if expr.is_number and not isinstance(expr, sympy.DiracDelta):
             return self._print_number(expr)
         template = TORCH_FUNCTIONS.get(expr.func)
