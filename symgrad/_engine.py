@@ -15,6 +15,8 @@ never see which path ran. `set_backend("sympy")` forces the fallback (tests comp
 
 from __future__ import annotations
 
+import functools
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -107,28 +109,53 @@ def _symengine_safe(exprs: Sequence[sympy.Basic]) -> bool:
     return True
 
 
-class _Renaming:
-    """Sends symgrad's symbols to SymEngine under neutral names and brings results back.
+if HAS_SYMENGINE:
 
-    SymEngine forgets assumptions (our symbols are real) and names its CSE temporaries
-    `x0, x1, ...`, which a user's variables may also be called; placeholders avoid both.
-    """
+    class _RealSymbol(_se.Symbol):
+        """A SymEngine symbol that comes back to sympy as symgrad's real symbol.
 
-    def __init__(self, exprs: Sequence[sympy.Basic], extra: Sequence[sympy.Symbol] = ()):
-        symbols = {s for e in exprs for s in e.free_symbols} | set(extra)
-        ordered = sorted(symbols, key=lambda s: s.name)
-        self.forward = {s: sympy.Symbol(f"_sg{i}") for i, s in enumerate(ordered)}
-        self.backward = {v: k for k, v in self.forward.items()}
+        SymEngine forgets sympy's assumptions; this subclass survives its arithmetic and
+        converts back without a rebuilding pass over every result.
+        """
 
-    def to_symengine(self, expr: sympy.Basic):
-        return _se.sympify(expr.xreplace(self.forward))
+        def __init__(self, name, *args, **kwargs):
+            # store_pickle avoids the reference cycle SymEngine warns about for subclasses.
+            super().__init__(name, *args, store_pickle=True)
 
-    def symbol(self, symbol: sympy.Symbol):
-        return _se.Symbol(self.forward[symbol].name)
+        def __reduce__(self):
+            return (_RealSymbol, (str(self),))
 
-    def to_sympy(self, value, temporaries: dict | None = None) -> sympy.Expr:
-        table = self.backward if temporaries is None else {**self.backward, **temporaries}
-        return sympy.sympify(value).xreplace(table)
+        def _sympy_(self):
+            return sympy.Symbol(str(self), real=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_symbol(name: str):
+    return _RealSymbol(name)
+
+
+# sympy expression -> its SymEngine form, so that derivatives of derivatives (a Hessian
+# after a gradient) do not convert the same expressions twice.
+_SE_CACHE: OrderedDict = OrderedDict()
+_SE_CACHE_SIZE = 20_000
+
+
+def _to_symengine(expr: sympy.Expr):
+    cached = _SE_CACHE.get(expr)
+    if cached is not None:
+        _SE_CACHE.move_to_end(expr)
+        return cached
+    value = _se.sympify(expr)
+    table = {_se.Symbol(s.name): _real_symbol(s.name) for s in expr.free_symbols}
+    return value.xreplace(table) if table else value
+
+
+def _to_sympy(value) -> sympy.Expr:
+    expr = sympy.sympify(value)
+    _SE_CACHE[expr] = value
+    if len(_SE_CACHE) > _SE_CACHE_SIZE:
+        _SE_CACHE.popitem(last=False)
+    return expr
 
 
 # Derivatives sympy leaves unevaluated but that are zero almost everywhere (and whose
@@ -156,30 +183,25 @@ def diff_table(
     exprs = list(exprs)
     symbols = list(symbols)
     if exprs and symbols and _symengine_safe(exprs):
-        names = _Renaming(exprs, symbols)
-        se_symbols = [names.symbol(s) for s in symbols]
-        flat = [e.diff(s) for e in map(names.to_symengine, exprs) for s in se_symbols]
-        back = [names.to_sympy(v) for v in flat]
+        se_symbols = [_real_symbol(s.name) for s in symbols]
+        flat = [e.diff(s) for e in map(_to_symengine, exprs) for s in se_symbols]
+        back = [_to_sympy(v) for v in flat]
         n = len(symbols)
         return [back[i * n : (i + 1) * n] for i in range(len(exprs))]
     return [[_finish(sympy.diff(e, s)) for s in symbols] for e in exprs]
 
 
-def cse(exprs: Sequence[sympy.Expr], prefix: str = "t"):
+def cse(exprs: Sequence[sympy.Expr]):
     """Common subexpressions of `exprs`: `(replacements, reduced)` as in `sympy.cse`.
 
-    Temporaries are named `prefix0, prefix1, ...`; each replacement only uses earlier ones.
+    Each replacement only uses earlier ones. The temporaries are symbols that cannot equal
+    any of symgrad's (they are not real, or are Dummies); callers name them for printing.
     """
     exprs = list(exprs)
     if exprs and _symengine_safe(exprs):
-        names = _Renaming(exprs)
-        replacements, reduced = _se.cse([names.to_symengine(e) for e in exprs])
-        temps = {
-            sympy.Symbol(str(temp)): sympy.Symbol(f"{prefix}{i}", real=True)
-            for i, (temp, _) in enumerate(replacements)
-        }
-        pairs = [(temps[sympy.Symbol(str(t))], names.to_sympy(v, temps)) for t, v in replacements]
-        return pairs, [names.to_sympy(v, temps) for v in reduced]
-    names = sympy.numbered_symbols(prefix, real=True)
-    replacements, reduced = sympy.cse(exprs, symbols=names, order="none")
+        replacements, reduced = _se.cse([_to_symengine(e) for e in exprs])
+        pairs = [(sympy.sympify(t), sympy.sympify(v)) for t, v in replacements]
+        return pairs, [sympy.sympify(v) for v in reduced]
+    temporaries = sympy.numbered_symbols("t", cls=sympy.Dummy)
+    replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
     return list(replacements), list(reduced)
