@@ -241,9 +241,20 @@ def generate(
     distinct = list(dict.fromkeys(o for o in outputs if not o.is_number))
     replacements, reduced = _engine.cse(distinct) if distinct else ([], [])
     printer = TorchPrinter(dict(names))
-    for i, (temp, value) in enumerate(replacements):
-        printer.names[temp] = f"t{i}"
-        lines.append(f"    t{i} = {printer.doprint(value)}")
+    # A temporary that is a pure number (CSE may pull out atan(2)) is folded back in: as a
+    # Python float it could not be the input of torch functions further down.
+    numbers: dict[sympy.Symbol, sympy.Expr] = {}
+    for temp, value in replacements:
+        if numbers:
+            value = value.xreplace(numbers)
+        if value.is_number:
+            numbers[temp] = value
+            continue
+        name = f"t{len(printer.names) - len(names)}"
+        printer.names[temp] = name
+        lines.append(f"    {name} = {printer.doprint(value)}")
+    if numbers:
+        reduced = [r.xreplace(numbers) for r in reduced]
     printed = {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
 
     size = len(outputs)

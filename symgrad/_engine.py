@@ -46,7 +46,7 @@ _SYMENGINE_SAFE = frozenset(
     getattr(sympy, name)
     for name in (
         "exp log sin cos tan cot sec csc asin acos atan acot asec acsc sinh cosh tanh coth "
-        "sech csch asinh acosh atanh acoth asech acsch atan2 erf erfc gamma loggamma polygamma"
+        "sech csch asinh acosh atanh acoth atan2 erf erfc gamma loggamma polygamma"
     ).split()
 )
 # Piecewise conditions survive the round trip, but its derivative is only as good as its
@@ -150,8 +150,15 @@ def _to_symengine(expr: sympy.Expr):
     return value.xreplace(table) if table else value
 
 
-def _to_sympy(value) -> sympy.Expr:
+def _to_sympy(value, known: dict[str, sympy.Symbol]) -> sympy.Expr:
     expr = sympy.sympify(value)
+    # Functions SymEngine delegates back to sympy (erfc, acoth, ...) can return derivatives
+    # over plain symbols; put symgrad's real ones back.
+    strays = {s: known[s.name] for s in expr.free_symbols if not s.is_real and s.name in known}
+    if strays:
+        # Not cached: its SymEngine form holds the plain symbols, so differentiating it
+        # again there would see constants.
+        return expr.xreplace(strays)
     _SE_CACHE[expr] = value
     if len(_SE_CACHE) > _SE_CACHE_SIZE:
         _SE_CACHE.popitem(last=False)
@@ -185,7 +192,9 @@ def diff_table(
     if exprs and symbols and _symengine_safe(exprs):
         se_symbols = [_real_symbol(s.name) for s in symbols]
         flat = [e.diff(s) for e in map(_to_symengine, exprs) for s in se_symbols]
-        back = [_to_sympy(v) for v in flat]
+        known = {s.name: s for e in exprs for s in e.free_symbols}
+        known.update((s.name, s) for s in symbols)
+        back = [_to_sympy(v, known) for v in flat]
         n = len(symbols)
         return [back[i * n : (i + 1) * n] for i in range(len(exprs))]
     return [[_finish(sympy.diff(e, s)) for s in symbols] for e in exprs]
@@ -200,8 +209,9 @@ def cse(exprs: Sequence[sympy.Expr]):
     exprs = list(exprs)
     if exprs and _symengine_safe(exprs):
         replacements, reduced = _se.cse([_to_symengine(e) for e in exprs])
-        pairs = [(sympy.sympify(t), sympy.sympify(v)) for t, v in replacements]
-        return pairs, [sympy.sympify(v) for v in reduced]
+        known = {s.name: s for e in exprs for s in e.free_symbols}
+        pairs = [(sympy.sympify(t), _to_sympy(v, known)) for t, v in replacements]
+        return pairs, [_to_sympy(v, known) for v in reduced]
     temporaries = sympy.numbered_symbols("t", cls=sympy.Dummy)
     replacements, reduced = sympy.cse(exprs, symbols=temporaries, order="none")
     return list(replacements), list(reduced)

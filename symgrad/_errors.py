@@ -42,14 +42,19 @@ class ParseError(SymgradError, ValueError):
         text: the text that was being parsed.
         column: 1-based column of the problem, or `None` when it concerns the whole text.
         reason: the message without the location.
+        hint: what to do about it, printed after the location (e.g. the known functions).
     """
 
-    def __init__(self, reason: str, *, text: str = "", column: int | None = None) -> None:
+    def __init__(
+        self, reason: str, *, text: str = "", column: int | None = None, hint: str = ""
+    ) -> None:
         self.reason = reason
         self.text = text
         self.column = column
+        self.hint = hint
         where = f" at column {column}" if column is not None else ""
-        super().__init__(f"{reason}{where}")
+        tail = f"; {hint}" if hint else ""
+        super().__init__(f"{reason}{where}{tail}")
 
 
 class UnsupportedFunctionError(SymgradError, NotImplementedError):

@@ -38,14 +38,18 @@ def _as_tensor(name: str, value: Any, device) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         tensor = value
     else:
+        if isinstance(value, complex):
+            raise VariableError(
+                f"value for {name!r} is complex; symgrad works over reals", name=name
+            )
         if isinstance(value, bool | str | bytes) or value is None:
-            raise VariableError(f"value for {name!r} must be numeric, got {value!r}", name=name)
+            raise VariableError(
+                f"value for {name!r} must be a real number, got {value!r}", name=name
+            )
         try:
             tensor = torch.as_tensor(value, device=device)
         except (TypeError, ValueError, RuntimeError) as exc:
             raise VariableError(f"value for {name!r} is not numeric: {exc}", name=name) from None
-        if not tensor.is_floating_point():
-            tensor = tensor.to(torch.get_default_dtype())
     if tensor.is_complex():
         raise VariableError(f"value for {name!r} is complex; symgrad works over reals", name=name)
     if not tensor.is_floating_point():
@@ -60,7 +64,11 @@ def prepare(
     *,
     dtype: torch.dtype | None = None,
 ) -> list[torch.Tensor]:
-    """Check `values` against `inputs` and return one tensor per input, same dtype/device."""
+    """Check `values` against `inputs` and return one tensor per input, same dtype/device.
+
+    The dtype follows torch's rules: tensors decide it (promoted together); Python numbers
+    and lists take it from them, or are torch's default dtype when no tensor is given.
+    """
     known = {i.name for i in inputs}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -83,12 +91,17 @@ def prepare(
     device = devices.pop() if devices else None
     if device is None and shared:
         device = next(iter(shared.values())).device
+    if dtype is None:
+        floating = [v.dtype for v in given if v.is_floating_point()]
+        dtype = floating[0] if floating else torch.get_default_dtype()
+        for other in floating[1:]:
+            dtype = torch.promote_types(dtype, other)
 
     tensors = []
     for item in inputs:
         if item.name in values:
             tensor = _as_tensor(item.name, values[item.name], device)
-        elif item.is_param:
+        else:
             tensor = shared[item.name]
         if item.length is not None and (tensor.ndim == 0 or tensor.shape[-1] != item.length):
             got = tuple(tensor.shape)
@@ -97,13 +110,8 @@ def prepare(
                 f"the last axis (shape (..., {item.length})), got shape {got}",
                 name=item.name,
             )
-        tensors.append(tensor)
-    if dtype is None:
-        floating = [t.dtype for name, t in zip((i.name for i in inputs), tensors) if name in values]
-        dtype = floating[0] if floating else torch.get_default_dtype()
-        for other in floating[1:]:
-            dtype = torch.promote_types(dtype, other)
-    return [t.to(dtype=dtype, device=device) for t in tensors]
+        tensors.append(tensor.to(dtype=dtype, device=device))
+    return tensors
 
 
 def _kernel(f: Function) -> Kernel:
@@ -116,8 +124,13 @@ def _constant(f: Function, dtype, device) -> torch.Tensor:
 
 
 def evaluate(f: Function, values: Mapping[str, Any]) -> torch.Tensor:
-    """`f(**values)`: the value of `f`, shape `batch + f.shape`."""
-    tensors = prepare(f.inputs, values, parameters(f))
+    """`f(**values)`: the value of `f`, shape `batch + f.shape`.
+
+    Parameters enter at their current values but outside the autograd graph: evaluation is
+    not training (a module from `to_torch` is). Gradients still flow to input tensors.
+    """
+    shared = {name: p.detach() for name, p in parameters(f).items()}
+    tensors = prepare(f.inputs, values, shared)
     if not tensors:
         return _constant(f, torch.get_default_dtype(), None)
     return _kernel(f).fn(*tensors)

@@ -247,9 +247,9 @@ class _Parser:
     def tok(self) -> _Token:
         return self.tokens[self.pos]
 
-    def error(self, reason: str, token: _Token | None = None) -> ParseError:
+    def error(self, reason: str, token: _Token | None = None, hint: str = "") -> ParseError:
         token = token or self.tok
-        return ParseError(reason, text=self.text, column=token.column)
+        return ParseError(reason, text=self.text, column=token.column, hint=hint)
 
     def advance(self) -> _Token:
         token = self.tok
@@ -512,7 +512,7 @@ class _Parser:
         spec = FUNCTIONS.get(name)
         if spec is None:
             self.check_name(token)
-            raise self.error(f"unknown function {name!r}; known: {_known_functions()}", token)
+            raise self.error(f"unknown function {name!r}", token, f"known: {_known_functions()}")
         args = []
         if not self.accept(")"):
             args.append(self.expression())

@@ -54,7 +54,13 @@ class SympytorchModule(sympytorch.SymPyModule):
 
     def __init__(self, function: Function):
         _check_supported(function.outputs)
-        super().__init__(expressions=list(function.outputs), extra_funcs=_EXTRA)
+        try:
+            super().__init__(expressions=list(function.outputs), extra_funcs=_EXTRA)
+        except KeyError as exc:  # sympytorch's table has no entry for this class
+            missing = getattr(exc.args[0], "__name__", str(exc.args[0])) if exc.args else "?"
+            raise UnsupportedFunctionError(
+                missing, context="by the sympytorch backend; use backend='symgrad'"
+            ) from None
         self.function = function
         self.params = torch.nn.ParameterDict(parameters(function))
 
