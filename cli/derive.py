@@ -158,11 +158,12 @@ def jacobian(
     f = sg.function(exprs if len(exprs) > 1 else exprs[0], **declared)
     names = wrt_names(wrt)
     f.jacobian(names)  # the library checks the shape and the names
-    same = {**declared, "variables": variable_names(f)}
-    rows = []
-    for i, output in enumerate(f.outputs):
-        row_f = sg.function(output, **same)  # output i alone, over the same inputs
-        rows += [render.Row((n,), row_f.partial(n), i) for n in names or variable_names(f)]
+    outputs = [f] if f.shape == () else [f[i] for i in range(len(f))]
+    rows = [
+        render.Row((n,), output.partial(n), i)
+        for i, output in enumerate(outputs)
+        for n in names or variable_names(f)
+    ]
     _show(f, rows, given, numbers, fmt)
 
 

@@ -210,6 +210,11 @@ class Function:
 
     def hessian(self, wrt: str | Iterable[str] | None = None) -> Function:
         """The Hessian of a scalar function: shape `(n, n)`; reuses the cached gradient."""
+        if self._shape != ():
+            raise ShapeError(
+                f"hessian needs a scalar function, this one has shape {self._shape}; "
+                "take the Hessian of one output, e.g. f[0].hessian()"
+            )
         gradient = self.gradient(wrt)
         symbols = self._blocks(wrt)
         return gradient._derived(gradient._outputs, symbols, (len(symbols), len(symbols)))
@@ -223,6 +228,35 @@ class Function:
             seconds = [self._family.derive([d], [s])[0][0] for d, s in zip(row, symbols)]
             outputs.append(sympy.Add(*seconds))
         return Function(outputs, self._shape, self._family)
+
+    def value_and_gradient(self, wrt: str | Iterable[str] | None = None) -> Function:
+        """The value and the gradient of a scalar function as one function of shape `(1 + n,)`.
+
+        Entry 0 is the value, entries 1.. the gradient. Compiled, it computes both in one
+        pass, sharing their common subexpressions (a fused forward-and-backward).
+        """
+        gradient = self.gradient(wrt)
+        return Function(
+            self._outputs + gradient._outputs, (1 + len(gradient._outputs),), self._family
+        )
+
+    def __getitem__(self, index: int) -> Function:
+        """Output `index` along the first axis, as a function of the same variables."""
+        if self._shape == ():
+            raise ShapeError("a scalar function has no outputs to index; use it as is")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"Function indices are integers, got {type(index).__name__}")
+        count = self._shape[0]
+        if not -count <= index < count:
+            raise IndexError(f"output {index} is out of range for shape {self._shape}")
+        step = len(self._outputs) // count
+        start = (index % count) * step
+        return Function(self._outputs[start : start + step], self._shape[1:], self._family)
+
+    def __len__(self) -> int:
+        if self._shape == ():
+            raise TypeError("a scalar function has no length")
+        return self._shape[0]
 
     # -- display -------------------------------------------------------------------------
     def nested(self, items: Sequence[Any] | None = None):
