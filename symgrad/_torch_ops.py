@@ -32,6 +32,11 @@ def _first_tensor(args) -> torch.Tensor:
     raise TypeError("expected at least one tensor argument")
 
 
+def broadcast_all(batch, ref: torch.Tensor, values) -> list[torch.Tensor]:
+    """Each value (tensor or number) as a tensor of shape `batch`, ready to stack."""
+    return [torch.broadcast_to(_tensor_like(v, ref), batch) for v in values]
+
+
 def maximum(*args):
     """sympy's `Max` of any number of arguments (numbers allowed)."""
     ref = _first_tensor(args)

@@ -12,7 +12,7 @@ from helpers import TABLE, autograd_partials, tensors
 
 import symgrad as sg
 
-GENERATED = re.compile(r"(a\d+(_\d+)?|p\d+|t\d+)\Z")
+GENERATED = re.compile(r"(a\d+(_\d+)?|p\d+|t\d+|o\d+)\Z")
 RUNTIME = {"torch", "math", "ops", "ref", "batch", "out", "value", "kernel"}
 
 
