@@ -155,8 +155,8 @@ class CheckReport:
             )
         lines.append("")
         lines.append(
-            f"{self.summary()} — {self.n_points} points compared, {self.n_skipped} skipped, "
-            f"{self.dtype} on {self.device}, rtol={self.rtol:g}, atol={self.atol:g}."
+            f"{self.summary()} — {self.dtype} on {self.device}, "
+            f"rtol={self.rtol:g}, atol={self.atol:g}."
         )
         return "\n".join(lines) + "\n"
 
