@@ -10,28 +10,36 @@ import typer
 import symgrad as sg
 
 from . import render
-from .options import DebugOpt, Format, FormatOpt, OptionError
+from .options import DebugOpt, Format, FormatOpt
 
 __all__ = ["EXAMPLES", "docs"]
 
 EXAMPLES = """Examples:
 
 \b
-  symgrad docs derivations.toml --out site/derivations
+  symgrad docs docs/gallery.toml --out site/gallery
+  symgrad docs derivations.toml --out pages --format json
 """
 
 SpecArg = Annotated[
     Path,
-    typer.Argument(help="The documentation spec to render.", metavar="SPEC", show_default=False),
+    typer.Argument(
+        help="The documentation spec (TOML): [[derivation]] entries with title, expr, ...",
+        metavar="SPEC",
+        show_default=False,
+    ),
 ]
 OutOpt = Annotated[
-    Path, typer.Option("--out", help="The folder the pages are written to.", show_default=False)
+    Path,
+    typer.Option(
+        "--out",
+        help="The folder the pages are written to (created if missing).",
+        metavar="DIR",
+        show_default=False,
+    ),
 ]
 
 
 def docs(spec: SpecArg, out: OutOpt, fmt: FormatOpt = Format.text, debug: DebugOpt = False) -> None:
-    """Write the step-by-step derivations a SPEC asks for into the folder --out."""
-    generate = getattr(sg, "generate_docs", None)
-    if generate is None:
-        raise OptionError("symgrad docs is not available yet in this version of symgrad")
-    render.written(generate(spec, out), fmt)
+    """Write a Markdown page per derivation in SPEC, and an index, into the folder --out."""
+    render.written(sg.generate_docs(spec, out), fmt)

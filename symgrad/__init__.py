@@ -16,6 +16,8 @@ from ._autograd import autograd_function as autograd_function
 from ._check import CheckReport as CheckReport
 from ._check import CheckRow as CheckRow
 from ._check import check as check
+from ._docgen import generate_docs as generate_docs
+from ._docgen import load_spec as load_spec
 from ._errors import ParseError as ParseError
 from ._errors import ShapeError as ShapeError
 from ._errors import SpecError as SpecError
@@ -42,5 +44,7 @@ __all__ = [
     "autograd_function",
     "check",
     "function",
+    "generate_docs",
+    "load_spec",
     "parse",
 ]

@@ -94,4 +94,14 @@ class ShapeError(SymgradError, ValueError):
 
 
 class SpecError(SymgradError, ValueError):
-    """A documentation spec that is malformed; names the entry and the field."""
+    """A documentation spec that is malformed; names the entry and the field.
+
+    Attributes:
+        where: the entry, e.g. `derivation 2 ('Gaussian')`.
+        field: the field within it, e.g. `points[1]`, or `None` for the entry as a whole.
+    """
+
+    def __init__(self, message: str, *, where: str = "", field: str | None = None) -> None:
+        self.where = where
+        self.field = field
+        super().__init__(message)

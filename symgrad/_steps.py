@@ -35,7 +35,7 @@ This module is symbolic only: it imports sympy and symgrad's engine, never torch
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -102,23 +102,28 @@ class Derivation:
             lines.append(line)
         return "\n".join(lines)
 
-    def to_markdown(self) -> str:
-        """A nested Markdown numbered list: rule in bold, `$d/dv expr = result$` in LaTeX."""
+    def to_markdown(self, names: Mapping[sympy.Symbol, str] | None = None) -> str:
+        """A nested Markdown numbered list: the rule in bold, the step as inline LaTeX.
+
+        Each level is indented by four spaces (Python-Markdown nests lists only so). The
+        derivation's own symbol is written as a partial, the chain rule's placeholder `u`
+        as an ordinary derivative. `names` maps symbols to LaTeX (`x[0]` -> `x_{0}`).
+        """
+        names = dict(names or {})
+
+        def tex(expr) -> str:
+            return sympy.latex(expr, symbol_names=names)
+
         lines = []
-        indents = {(): 0}
         for step, path, v in self._walk():
-            indent = indents[path[:-1]]
-            marker = f"{path[-1]}. "
-            indents[path] = indent + len(marker)
-            math = (
-                rf"$\frac{{d}}{{d {sympy.latex(v)}}} \left({sympy.latex(step.expr)}\right)"
-                rf" = {sympy.latex(step.result)}$"
-            )
-            line = f"{' ' * indent}{marker}**{step.rule}**: {math}"
+            d = r"\partial" if v == self.symbol else "d"
+            frac = rf"\frac{{{d}}}{{{d} {tex(v)}}}"
+            math = rf"${frac} \left({tex(step.expr)}\right) = {tex(step.result)}$"
+            line = f"{'    ' * (len(path) - 1)}{path[-1]}. **{step.rule}**: {math}"
             if step.note:
                 line += f" ({_escape_markdown(step.note)})"
             lines.append(line)
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
 
     def _walk(self) -> Iterator[tuple[Step, tuple[int, ...], sympy.Symbol]]:
         """(step, its number path, the symbol it differentiates by), parent first."""

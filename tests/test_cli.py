@@ -253,12 +253,41 @@ def test_codegen_prints_the_module_source():
     assert r"\begin{verbatim}" in ok("codegen", "x**2", "--format", "latex").stdout
 
 
-def test_docs_is_not_available_without_generate_docs(monkeypatch):
-    """Without sg.generate_docs, docs exits 2 with one line."""
-    monkeypatch.delattr(sg, "generate_docs", raising=False)
-    result = run("docs", "spec.toml", "--out", "site")
-    assert result.exit_code == 2
-    assert "not available yet" in result.stderr and len(result.stderr.splitlines()) == 1
+def test_docs_writes_the_pages_and_lists_them(tmp_path):
+    """docs renders a spec: one page per derivation and an index, one path per line."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[derivation]]\ntitle = "Square"\nexpr = "x**2"\nplot = false\n')
+    out = tmp_path / "pages"
+    result = ok("docs", str(spec), "--out", str(out))
+    assert result.stdout.splitlines() == [str(out / "square.md"), str(out / "index.md")]
+    assert "2 x" in (out / "square.md").read_text()
+    assert as_json("docs", str(spec), "--out", str(out)) == {
+        "written": [str(out / "square.md"), str(out / "index.md")]
+    }
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[[derivation]]\ntitle = "Bad"\nexpr = "x**"\n', "derivation 1 ('Bad'): expr: "),
+        ('[[derivation]]\ntitle = "Bad"\nexpr = "x"\nderive = ["curl"]\n', "derive: unknown"),
+        ("[[derivation]\n", "not valid TOML"),
+    ],
+)
+def test_docs_bad_spec_exits_2_with_one_line(tmp_path, text, message):
+    """A malformed spec exits 2 with one line naming the entry and field."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text)
+    result = run("docs", str(spec), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_docs_missing_spec_exits_2(tmp_path):
+    """A spec file that does not exist exits 2 and names it."""
+    result = run("docs", str(tmp_path / "nope.toml"), "--out", str(tmp_path))
+    assert result.exit_code == 2 and "nope.toml: cannot read the spec" in result.stderr
 
 
 def test_docs_hands_over_to_generate_docs(monkeypatch, tmp_path):

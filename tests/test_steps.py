@@ -212,22 +212,33 @@ def test_text_rendering():
 
 
 def test_markdown_rendering():
-    """to_markdown nests numbered lists with each rule in bold and LaTeX maths."""
+    """to_markdown nests numbered lists four spaces a level, rules in bold, LaTeX maths."""
     lines = derive_steps(sympy.sin(x**2), x).to_markdown().splitlines()
-    assert lines[0].startswith(r"1. **chain**: $\frac{d}{d x} \left(\sin{\left(x^{2} \right)}")
+    assert lines[0].startswith(
+        r"1. **chain**: $\frac{\partial}{\partial x} \left(\sin{\left(x^{2} \right)}"
+    )
     assert r"= 2 x \cos{\left(x^{2} \right)}$" in lines[0]
-    assert lines[1].startswith(r"   1. **trig**: $\frac{d}{d u}")
-    assert lines[2].startswith(r"   2. **power**: $\frac{d}{d x} \left(x^{2}\right) = 2 x$")
+    assert lines[1].startswith(r"    1. **trig**: $\frac{d}{d u}")
+    assert lines[2].startswith(
+        r"    2. **power**: $\frac{\partial}{\partial x} \left(x^{2}\right) = 2 x$"
+    )
     assert r"n\*x\*\*(n - 1)" in lines[2]  # notes are escaped
 
 
 def test_markdown_nests_under_long_numbers():
-    """Substeps of item 10 and beyond are indented to that item's text."""
+    """Substeps of item 10 and beyond still nest: the indent is per level, not per marker."""
     expr = sympy.Add(*[x**k for k in range(1, 11)], sympy.sin(x**2))
     lines = derive_steps(expr, x).to_markdown().splitlines()
     item = next(i for i, line in enumerate(lines) if "**chain**" in line)
-    assert lines[item].startswith("   11. ")
-    assert lines[item + 1].startswith(" " * 7 + "1. **trig**")
+    assert lines[item].startswith("    11. ")
+    assert lines[item + 1].startswith(" " * 8 + "1. **trig**")
+
+
+def test_markdown_uses_given_symbol_names():
+    """names= renders vector components as subscripts, as Function.latex() does."""
+    x0 = sympy.Symbol("x[0]", real=True)
+    text = derive_steps(x0**2, x0).to_markdown({x0: "x_{0}"})
+    assert r"\partial x_{0}" in text and "x[0]" not in text
 
 
 def test_vector_component_symbols():
@@ -239,7 +250,7 @@ def test_vector_component_symbols():
         "sum", "constant multiple", "power", "chain", "exp", "constant multiple", "variable"
     ]  # fmt: skip
     assert "d/dx[0] x[0]**2" in derivation.to_text()
-    assert r"\frac{d}{d x[0]}" in derivation.to_markdown()
+    assert r"\frac{\partial}{\partial x[0]}" in derivation.to_markdown()
     assert sympy.simplify(derivation.result - sympy.diff(derivation.expr, x0)) == 0
 
 
