@@ -215,6 +215,42 @@ def _input_names(inputs: tuple[Input, ...]):
     return names, arguments, comments
 
 
+def _temporaries(expr: sympy.Expr, printed: dict, inputs: dict) -> set[str]:
+    """The generated temporaries (`t3`, ...) that `expr` reads."""
+    return {printed[s] for s in expr.free_symbols if s in printed and s not in inputs}
+
+
+class _Body:
+    """Straight-line assignments that release each temporary after its last use.
+
+    Without the `del`s every temporary would live until the kernel returns: at a million
+    points that is 8 MB each, and a wide Jacobian has hundreds of them.
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, str, set[str]]] = []
+
+    def assign(self, target: str, code: str, reads: set[str]) -> None:
+        self.statements.append((target, code, reads))
+
+    def lines(self) -> list[str]:
+        last_use: dict[str, int] = {}
+        for i, (_, _, reads) in enumerate(self.statements):
+            for name in reads:
+                last_use[name] = i
+        result = []
+        for i, (target, code, _) in enumerate(self.statements):
+            result.append(f"    {target} = {code}")
+            done = sorted((n for n, last in last_use.items() if last == i), key=_natural)
+            if done:
+                result.append(f"    del {', '.join(done)}")
+        return result
+
+
+def _natural(name: str) -> tuple[str, int]:
+    return name[0], int(name[1:])
+
+
 @functools.lru_cache(maxsize=512)
 def generate(
     outputs: tuple[sympy.Expr, ...], shape: tuple[int, ...], inputs: tuple[Input, ...]
@@ -241,6 +277,7 @@ def generate(
     distinct = list(dict.fromkeys(o for o in outputs if not o.is_number))
     replacements, reduced = _engine.cse(distinct) if distinct else ([], [])
     printer = TorchPrinter(dict(names))
+    body = _Body()
     # A temporary that is a pure number (CSE may pull out atan(2)) is folded back in: as a
     # Python float it could not be the input of torch functions further down.
     numbers: dict[sympy.Symbol, sympy.Expr] = {}
@@ -251,16 +288,17 @@ def generate(
             numbers[temp] = value
             continue
         name = f"t{len(printer.names) - len(names)}"
+        body.assign(name, printer.doprint(value), _temporaries(value, printer.names, names))
         printer.names[temp] = name
-        lines.append(f"    {name} = {printer.doprint(value)}")
     if numbers:
         reduced = [r.xreplace(numbers) for r in reduced]
     printed = {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
+    uses = {expr: _temporaries(r, printer.names, names) for expr, r in zip(distinct, reduced)}
 
     size = len(outputs)
     if shape == () and not outputs[0].is_number:
-        value = printed[outputs[0]]
-        lines.append(f"    value = {value}")
+        body.assign("value", printed[outputs[0]], uses[outputs[0]])
+        lines += body.lines()
         # A scalar output is returned as is when it already has the batch shape; a bare
         # input is copied so callers never alias their own tensors.
         expand = "torch.broadcast_to(value, batch).clone()"
@@ -282,8 +320,9 @@ def generate(
             value = printed[expr]
             if value not in names_of:  # duplicates (a Hessian is symmetric) computed once
                 names_of[value] = f"o{len(names_of)}"
-                lines.append(f"    {names_of[value]} = {value}")
+                body.assign(names_of[value], value, uses[expr])
             rows.append(names_of[value])
+        lines += body.lines()
         lines.append(f"    out = torch.stack(ops.broadcast_all(batch, ref, [{', '.join(rows)}]))")
         lines.append("    out = out.movedim(0, -1)")
         if shape != (size,):

@@ -162,7 +162,7 @@ class Function:
         return self._family.inputs
 
     # -- derivatives ---------------------------------------------------------------------
-    def _blocks(self, wrt: str | Iterable[str] | None, *, params: bool = False):
+    def _blocks(self, wrt: str | Iterable[str] | None) -> list[sympy.Symbol]:
         names = _names(wrt)
         if names is None:
             return list(self.variables)
