@@ -28,3 +28,8 @@ def median_time(
         _sync(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def sync(device: str) -> None:
+    """Wait for the device's queued work (a no-op on the CPU)."""
+    _sync(device)
