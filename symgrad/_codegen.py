@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -215,9 +216,7 @@ def _input_names(inputs: tuple[Input, ...]):
     return names, arguments, comments
 
 
-def _temporaries(expr: sympy.Expr, printed: dict, inputs: dict) -> set[str]:
-    """The generated temporaries (`t3`, ...) that `expr` reads."""
-    return {printed[s] for s in expr.free_symbols if s in printed and s not in inputs}
+_TEMPORARY = re.compile(r"\bt\d+\b")
 
 
 class _Body:
@@ -230,8 +229,9 @@ class _Body:
     def __init__(self) -> None:
         self.statements: list[tuple[str, str, set[str]]] = []
 
-    def assign(self, target: str, code: str, reads: set[str]) -> None:
-        self.statements.append((target, code, reads))
+    def assign(self, target: str, code: str) -> None:
+        # Temporaries are generated names, so the code itself says which ones it reads.
+        self.statements.append((target, code, set(_TEMPORARY.findall(code))))
 
     def lines(self) -> list[str]:
         last_use: dict[str, int] = {}
@@ -288,16 +288,15 @@ def generate(
             numbers[temp] = value
             continue
         name = f"t{len(printer.names) - len(names)}"
-        body.assign(name, printer.doprint(value), _temporaries(value, printer.names, names))
+        body.assign(name, printer.doprint(value))
         printer.names[temp] = name
     if numbers:
         reduced = [r.xreplace(numbers) for r in reduced]
     printed = {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
-    uses = {expr: _temporaries(r, printer.names, names) for expr, r in zip(distinct, reduced)}
 
     size = len(outputs)
     if shape == () and not outputs[0].is_number:
-        body.assign("value", printed[outputs[0]], uses[outputs[0]])
+        body.assign("value", printed[outputs[0]])
         lines += body.lines()
         # A scalar output is returned as is when it already has the batch shape; a bare
         # input is copied so callers never alias their own tensors.
@@ -320,7 +319,7 @@ def generate(
             value = printed[expr]
             if value not in names_of:  # duplicates (a Hessian is symmetric) computed once
                 names_of[value] = f"o{len(names_of)}"
-                body.assign(names_of[value], value, uses[expr])
+                body.assign(names_of[value], value)
             rows.append(names_of[value])
         lines += body.lines()
         lines.append(f"    out = torch.stack(ops.broadcast_all(batch, ref, [{', '.join(rows)}]))")
