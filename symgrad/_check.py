@@ -379,6 +379,8 @@ def check(
     values = points if points is not None else _sample(f, samples, seed, ranges, dtype, device)
     leaves = _leaves(f, values, dtype, device)
     size = leaves[0].shape[0] if leaves else 1
+    if size == 0:
+        raise VariableError("points is an empty batch; give at least one point")
 
     combos = [combo for combo, _ in targets]
     needed = {combo[:k] for combo in combos for k in range(1, len(combo) + 1)}

@@ -219,5 +219,7 @@ def to_torch(
     if backend == "sympytorch":
         from ._sympytorch import SympytorchModule
 
-        return SympytorchModule(f)
+        # sympytorch keeps its constants in torch's default dtype; match the one asked for
+        # so float64 evaluation is not rounded through float32 constants.
+        return SympytorchModule(f).to(dtype=dtype or torch.get_default_dtype())
     raise VariableError(f"backend must be 'symgrad' or 'sympytorch', got {backend!r}")

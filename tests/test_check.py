@@ -203,3 +203,9 @@ def test_ten_thousand_points_to_order_two_runs_vectorised():
     assert report.ok and report.n_points == 10_000
     assert len(report.rows) == 6 + 21
     assert math.isfinite(report.max_rel_error)
+
+
+def test_empty_batch_is_a_clear_error():
+    """An empty batch of points is refused, not a reshape error from torch."""
+    with pytest.raises(sg.VariableError, match="empty"):
+        sg.check(sg.function("x*y"), points={"x": torch.zeros(0), "y": 1.0})

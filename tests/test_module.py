@@ -353,3 +353,16 @@ def test_module_from_sympy_input():
     module = f.to_torch()
     assert "torch.exp" in module.source
     assert torch.allclose(module(x=2.0, y=0.0), torch.tensor(2.0))
+
+
+def test_sympytorch_backend_keeps_float64_constants():
+    """Rational constants are not rounded through float32 in the sympytorch backend."""
+    f = sg.function("x/3 + 1/7")
+    x = torch.tensor([0.1, 2.5], dtype=torch.float64)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        module = f.to_torch(backend="sympytorch", dtype=torch.float64)
+    finally:
+        torch.set_default_dtype(previous)
+    assert torch.allclose(module(x), f(x=x), rtol=1e-14, atol=0)
