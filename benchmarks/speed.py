@@ -19,17 +19,7 @@ import symgrad as sg
 
 from .expressions import REFERENCE
 from .timing import median_time
-
-
-def _reference_torch(x):
-    x0, x1, x2, x3, x4, x5 = x.unbind(-1)
-    return (
-        torch.sin(x0 * x1)
-        + torch.exp(-(x2**2)) * torch.cos(x3)
-        + torch.log(1 + x4**2) * x5
-        + x0 * x1 * x2 / (1 + x3**2)
-        + torch.tanh(x4 * x5 - x0)
-    )
+from .workloads import reference_torch
 
 
 def run(n: int, compile: bool, device: str = "cpu", dtype=torch.float64) -> dict[str, float]:
@@ -41,7 +31,7 @@ def run(n: int, compile: bool, device: str = "cpu", dtype=torch.float64) -> dict
 
     def autograd_gradient():
         x = stacked.detach().requires_grad_(True)
-        (g,) = torch.autograd.grad(_reference_torch(x).sum(), x)
+        (g,) = torch.autograd.grad(reference_torch(x).sum(), x)
         return g
 
     gradient = f.gradient().to_torch()
@@ -57,7 +47,7 @@ def run(n: int, compile: bool, device: str = "cpu", dtype=torch.float64) -> dict
         "sympytorch_gradient": median_time(lambda: sympytorch_gradient(**values), device=device),
         "symgrad_hessian": median_time(lambda: hessian(**values), device=device),
     }
-    vmap_hessian = torch.func.vmap(torch.func.hessian(_reference_torch))
+    vmap_hessian = torch.func.vmap(torch.func.hessian(reference_torch))
     small = slice(0, min(n, 100_000))  # vmap(hessian) at 1e6 points needs tens of GB
     h_ref = vmap_hessian(stacked[small])
     assert torch.allclose(
