@@ -17,7 +17,6 @@ from ._check import CheckReport as CheckReport
 from ._check import CheckRow as CheckRow
 from ._check import check as check
 from ._docgen import generate_docs as generate_docs
-from ._docgen import load_spec as load_spec
 from ._errors import ParseError as ParseError
 from ._errors import ShapeError as ShapeError
 from ._errors import SpecError as SpecError
@@ -27,6 +26,7 @@ from ._errors import VariableError as VariableError
 from ._function import Function as Function
 from ._function import function as function
 from ._parse import parse as parse
+from ._spec import load_spec as load_spec
 
 __version__ = "0.1.0"
 

@@ -29,7 +29,7 @@ import torch
 from typer.testing import CliRunner
 
 import symgrad as sg
-from symgrad import _docgen, cli
+from symgrad import _spec, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -50,7 +50,7 @@ def blocks(language: str) -> list[tuple[str, str]]:
 
 def docstring_examples() -> list[tuple[str, str]]:
     """`(id, code)` for each ```python example in the docstrings of the public API."""
-    objects = {"symgrad": sg, "symgrad._docgen": _docgen}
+    objects = {"symgrad": sg, "symgrad._spec": _spec}
     for name in sg.__all__:
         value = getattr(sg, name)
         objects[name] = value
@@ -181,8 +181,8 @@ def test_spec_examples_are_valid_specs(code):
 
 
 def test_the_module_docs_spec_example_is_valid():
-    """The spec example in _docgen's module docstring is accepted as well."""
-    text = _docgen.__doc__.split("```toml\n")[1].split("```")[0]
+    """The spec example in _spec's module docstring is accepted as well."""
+    text = _spec.__doc__.split("```toml\n")[1].split("```")[0]
     assert sg.load_spec(text).derivations
 
 
