@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from hypothesis import given
+from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.testing import expressions
@@ -82,3 +83,24 @@ def test_regression_corpus_dtypes(dtype):
     """The smooth part of the corpus agrees in both float32 and float64."""
     f = sg.function("sin(x)*exp(y) + x/(1 + y**2)")
     assert sg.check(f, order=2, dtype=dtype, samples=500).ok
+
+
+_TOKENS = [
+    "x", "y", "1", "0", "2.5", "1e400", "+", "-", "*", "/", "**", "^", "(", ")", "[", "]",
+    ",", "<", ">", "==", "&", "|", "~", "not", "and", "sin", "log", "Max", "sum", "dot",
+    "where", "Piecewise", "gamma", "polygamma", "Heaviside", "atan2", "x[0]", "x[5]", " ",
+    "True", "pi", "9", "99999", ".", "_", "'", "=", "sqrt", "floor", "DiracDelta",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TOKENS), max_size=14).map("".join))
+def test_token_soup_parses_or_raises_a_symgrad_error(text):
+    """Any text either becomes a function whose gradient compiles and runs, or raises one
+    of symgrad's own errors; never another exception."""
+    try:
+        f = sg.function(text, vectors={"x": 2})
+        g = f.gradient()
+        values = {i.name: [0.5] * i.length if i.length else 0.7 for i in f.inputs}
+        f(**values), g(**values)
+    except sg.SymgradError:
+        pass
