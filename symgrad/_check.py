@@ -117,7 +117,8 @@ class CheckReport:
         bad = [r for r in self.rows if not r.ok]
         row = max(bad, key=lambda r: r.max_abs_error)
         return (
-            f"MISMATCH: {partial_name(row.wrt)}: closed form {row.formula} gives "
+            f"MISMATCH: {partial_name(row.wrt)}: {'claimed' if row.claimed else 'closed form'} "
+            f"{row.formula} gives "
             f"{row.closed_form_value:.6g} at {_show_point(row.worst_point)}, autograd gives "
             f"{row.autograd_value:.6g} ({len(bad)} of {len(self.rows)} partials disagree)"
         )
