@@ -36,6 +36,7 @@ from sympy.printing.str import StrPrinter
 from . import _engine
 from ._errors import UnsupportedFunctionError
 from ._function import Input
+from ._symengine_printer import NotNative, SymEngineTorchPrinter
 from ._torch_ops import TORCH_FUNCTIONS, supported_functions
 
 __all__ = ["Kernel", "generate"]
@@ -251,6 +252,53 @@ def _natural(name: str) -> tuple[str, int]:
     return name[0], int(name[1:])
 
 
+def _print_sympy(distinct, names, body) -> dict:
+    """CSE and printing through sympy objects (always applies)."""
+    replacements, reduced = _engine.cse(distinct) if distinct else ([], [])
+    printer = TorchPrinter(dict(names))
+    # A temporary that is a pure number (CSE may pull out atan(2)) is folded back in: as a
+    # Python float it could not be the input of torch functions further down.
+    numbers: dict[sympy.Symbol, sympy.Expr] = {}
+    for temp, value in replacements:
+        if numbers:
+            value = value.xreplace(numbers)
+        if value.is_number:
+            numbers[temp] = value
+            continue
+        name = f"t{len(printer.names) - len(names)}"
+        body.assign(name, printer.doprint(value))
+        printer.names[temp] = name
+    if numbers:
+        reduced = [r.xreplace(numbers) for r in reduced]
+    return {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
+
+
+def _print_symengine(distinct, names, body) -> dict | None:
+    """CSE and printing in SymEngine's objects, with no trip back through sympy.
+
+    `None` where SymEngine does not apply; raises `NotNative` for anything its printer
+    does not know (the caller then prints through sympy).
+    """
+    pieces = _engine.cse_symengine(distinct) if distinct else None
+    if pieces is None:
+        return None
+    replacements, reduced = pieces
+    printer = SymEngineTorchPrinter({s.name: n for s, n in names.items()}, _engine.REAL_SYMBOL)
+    numbers = {}  # numeric temporaries, folded back in as in _print_sympy
+    for temp, value in replacements:
+        if numbers:
+            value = value.xreplace(numbers)
+        if not value.free_symbols:
+            numbers[temp] = value
+            continue
+        name = f"t{len(printer.temporaries)}"
+        body.assign(name, printer.doprint(value))
+        printer.temporaries[str(temp)] = name
+    if numbers:
+        reduced = [r.xreplace(numbers) for r in reduced]
+    return {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
+
+
 @functools.lru_cache(maxsize=512)
 def generate(
     outputs: tuple[sympy.Expr, ...], shape: tuple[int, ...], inputs: tuple[Input, ...]
@@ -275,24 +323,14 @@ def generate(
 
     # Distinct, non-constant outputs go through CSE; zeros and constants are written directly.
     distinct = list(dict.fromkeys(o for o in outputs if not o.is_number))
-    replacements, reduced = _engine.cse(distinct) if distinct else ([], [])
-    printer = TorchPrinter(dict(names))
     body = _Body()
-    # A temporary that is a pure number (CSE may pull out atan(2)) is folded back in: as a
-    # Python float it could not be the input of torch functions further down.
-    numbers: dict[sympy.Symbol, sympy.Expr] = {}
-    for temp, value in replacements:
-        if numbers:
-            value = value.xreplace(numbers)
-        if value.is_number:
-            numbers[temp] = value
-            continue
-        name = f"t{len(printer.names) - len(names)}"
-        body.assign(name, printer.doprint(value))
-        printer.names[temp] = name
-    if numbers:
-        reduced = [r.xreplace(numbers) for r in reduced]
-    printed = {expr: printer.doprint(r) for expr, r in zip(distinct, reduced)}
+    try:
+        printed = _print_symengine(distinct, names, body)
+    except NotNative:
+        body = _Body()
+        printed = None
+    if printed is None:
+        printed = _print_sympy(distinct, names, body)
 
     size = len(outputs)
     if shape == () and not outputs[0].is_number:
@@ -314,7 +352,7 @@ def generate(
         rows = []
         for expr in outputs:
             if expr.is_number:
-                rows.append(printer.doprint(expr))
+                rows.append(TorchPrinter({}).doprint(expr))
                 continue
             value = printed[expr]
             if value not in names_of:  # duplicates (a Hessian is symmetric) computed once

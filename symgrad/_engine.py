@@ -32,8 +32,10 @@ except ImportError:  # pragma: no cover - exercised where symengine is absent
 
 __all__ = [
     "HAS_SYMENGINE",
+    "REAL_SYMBOL",
     "backend",
     "cse",
+    "cse_symengine",
     "diff_table",
     "set_backend",
     "using_backend",
@@ -129,6 +131,9 @@ if HAS_SYMENGINE:
             return sympy.Symbol(str(self), real=True)
 
 
+REAL_SYMBOL = _RealSymbol if HAS_SYMENGINE else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _real_symbol(name: str):
     return _RealSymbol(name)
@@ -202,6 +207,16 @@ def diff_table(
         n = len(symbols)
         return [back[i * n : (i + 1) * n] for i in range(len(exprs))]
     return [[_finish(sympy.diff(e, s)) for s in symbols] for e in exprs]
+
+
+def cse_symengine(exprs: Sequence[sympy.Expr]):
+    """`cse` kept in SymEngine's objects, for printing them directly; `None` where the
+    SymEngine path does not apply. Temporaries are plain SymEngine symbols, inputs are
+    `REAL_SYMBOL` instances."""
+    exprs = list(exprs)
+    if not (exprs and _symengine_safe(exprs)):
+        return None
+    return _se.cse([_to_symengine(e) for e in exprs])
 
 
 def cse(exprs: Sequence[sympy.Expr]):
