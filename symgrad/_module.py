@@ -111,6 +111,14 @@ def prepare(
                 name=item.name,
             )
         tensors.append(tensor.to(dtype=dtype, device=device))
+    batches = {
+        i.name: t.shape if i.length is None else t.shape[:-1] for i, t in zip(inputs, tensors)
+    }
+    try:
+        torch.broadcast_shapes(*batches.values())
+    except RuntimeError:
+        shapes = ", ".join(f"{name}: {tuple(shape)}" for name, shape in batches.items())
+        raise VariableError(f"the values' batch shapes do not broadcast ({shapes})") from None
     return tensors
 
 
