@@ -327,14 +327,26 @@ class Function:
         return evaluate(self, values)
 
     def to_torch(self, *, device=None, dtype=None, compile: bool = False, backend: str = "symgrad"):
-        """The function as a `torch.nn.Module`; see `symgrad.to_torch`-style docs in `_module`.
+        """The function as a `torch.nn.Module` that computes it on tensors.
+
+        The module takes the variables by position or by name, like `f(**values)`, and its
+        parameters are the `nn.Parameter`s this function shares with its derivatives, so
+        training one module moves them all.
 
         **Arguments:**
 
-        - `device`, `dtype`: where the module's parameters live (inputs decide the rest).
+        - `device`, `dtype`: where the shared parameters live; moving them moves them for
+          every module of this family (inputs decide the rest).
         - `compile`: run the generated code through `torch.compile` (dynamic batch shapes).
         - `backend`: `"symgrad"` (generated straight-line code, `.source` shows it) or
           `"sympytorch"` (a `sympytorch.SymPyModule` computing the same values).
+
+        ```python
+        >>> module = sg.function("x**2 + y**3").gradient().to_torch()
+        >>> module(torch.tensor(2.0), torch.tensor(3.0))
+        tensor([ 4., 27.])
+
+        ```
         """
         from ._module import to_torch
 
