@@ -44,10 +44,6 @@ def time_derivative(expr: sympy.Expr, backend: str, kind: str = "hessian") -> di
     return {"derive_s": derived - start, "codegen_s": done - derived, "total_s": done - start}
 
 
-def time_hessian(expr: sympy.Expr, backend: str) -> dict[str, float]:
-    return time_derivative(expr, backend, "hessian")
-
-
 def backends() -> list[str]:
     return ["symengine", "sympy"] if _engine.HAS_SYMENGINE else ["sympy"]
 
