@@ -203,7 +203,13 @@ def diff_table(
         flat = [e.diff(s) for e in map(_to_symengine, exprs) for s in se_symbols]
         known = {s.name: s for e in exprs for s in e.free_symbols}
         known.update((s.name, s) for s in symbols)
-        back = [_to_sympy(v, known) for v in flat]
+        # Equal SymEngine results (the two halves of a symmetric Hessian, usually) are
+        # converted to sympy once: the conversion, not the differentiation, is the cost.
+        converted: dict = {}
+        back = [
+            converted[v] if v in converted else converted.setdefault(v, _to_sympy(v, known))
+            for v in flat
+        ]
         n = len(symbols)
         return [back[i * n : (i + 1) * n] for i in range(len(exprs))]
     return [[_finish(sympy.diff(e, s)) for s in symbols] for e in exprs]
